@@ -1,0 +1,132 @@
+// Runs the operator for e2e tests. E2E_TARGET=local: a host process (node + tsx, the same entry point as the
+// image) with its webhook on 127.0.0.1 and a `url:` clientConfig. The CRD is applied the way users apply it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { KubeClient } from '../../operator/runtime/kube.js';
+import { REPO_ROOT, waitFor } from './cluster.js';
+
+export const OPERATOR_NAMESPACE = 'meshloom-system';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Server-side applies every document of crds/ and waits until each CRD is Established. */
+export async function applyCrds(kubeConfig: k8s.KubeConfig): Promise<void> {
+  const client = new KubeClient(kubeConfig);
+  const text = readFileSync(join(REPO_ROOT, 'crds', 'meshinstallation.yaml'), 'utf8');
+  for (const doc of parseAllDocuments(text)) {
+    const crd = doc.toJS();
+    if (!crd) continue;
+    await client.apply(crd);
+    await waitFor(
+      async () => {
+        const live = (await client.get(crd)) as { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined;
+        return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      { timeoutMs: 30_000, description: `CRD ${crd.metadata.name} to be Established` },
+    );
+  }
+}
+
+export const OPERATOR_SERVICE_ACCOUNT = 'meshloom';
+export const OPERATOR_USERNAME = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+
+/**
+ * A kubeconfig that authenticates as the operator's ServiceAccount (a TokenRequest token), so the audit log
+ * can tell the operator's requests from the test's and RBAC is exercised. `clusterRole` is what it is bound to.
+ */
+export async function operatorKubeconfig(kubeConfig: k8s.KubeConfig, clusterRole = 'cluster-admin'): Promise<string> {
+  const client = new KubeClient(kubeConfig);
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } });
+  await client.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE } });
+  await client.apply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `meshloom-e2e-${clusterRole}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
+  });
+  const token = await waitFor(
+    async () =>
+      (await client.core.createNamespacedServiceAccountToken({
+        name: OPERATOR_SERVICE_ACCOUNT,
+        namespace: OPERATOR_NAMESPACE,
+        body: { spec: { audiences: [], expirationSeconds: 24 * 3600 } } as k8s.AuthenticationV1TokenRequest,
+      })).status?.token,
+    { timeoutMs: 30_000, description: 'a ServiceAccount token for the operator' },
+  );
+  const cluster = kubeConfig.getCurrentCluster()!;
+  const path = join(REPO_ROOT, '.local', 'operator.kubeconfig');
+  const operatorConfig = new k8s.KubeConfig();
+  operatorConfig.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: OPERATOR_SERVICE_ACCOUNT, token }],
+    contexts: [{ name: 'operator', cluster: cluster.name, user: OPERATOR_SERVICE_ACCOUNT }],
+    currentContext: 'operator',
+  });
+  writeFileSync(path, operatorConfig.exportConfig(), { mode: 0o600 });
+  return path;
+}
+
+export interface RunningOperator {
+  probeUrl: string;
+  webhookPort: number;
+  logPath: string;
+  stop(): Promise<number | null>;
+}
+
+export async function startOperator(kubeconfig: string, extraArgs: string[] = []): Promise<RunningOperator> {
+  const [webhookPort, probePort] = [await freePort(), await freePort()];
+  const logDir = join(REPO_ROOT, '.local', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logPath = join(logDir, `operator-${Date.now()}.log`);
+  const log = createWriteStream(logPath);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', join(REPO_ROOT, 'operator', 'main.ts'),
+      `--namespace=${OPERATOR_NAMESPACE}`,
+      '--webhook-host=127.0.0.1', `--webhook-port=${webhookPort}`,
+      `--webhook-url=https://127.0.0.1:${webhookPort}`,
+      '--probe-host=127.0.0.1', `--probe-port=${probePort}`,
+      ...extraArgs,
+    ],
+    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const probeUrl = `http://127.0.0.1:${probePort}`;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  await waitFor(
+    async () => {
+      if (exitCode !== undefined) throw new Error(`operator exited with code ${exitCode}; see ${logPath}`);
+      return (await fetch(`${probeUrl}/readyz`)).ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 300, description: `the operator to become ready (log: ${logPath})` },
+  );
+  return {
+    probeUrl,
+    webhookPort,
+    logPath,
+    async stop() {
+      if (exitCode === undefined) child.kill('SIGTERM');
+      const code = await exited;
+      log.end();
+      return code;
+    },
+  };
+}
