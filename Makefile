@@ -44,3 +44,10 @@ test: deps ## unit tests, then end-to-end tests on the local cluster
 	@$(MAKE) --no-print-directory test-unit; unit=$$?; \
 	 $(MAKE) --no-print-directory test-e2e; e2e=$$?; \
 	 exit $$(( unit || e2e ))
+
+demo: deps cluster-up ## local cluster + operator + examples/mesh-default.yaml + an injected sample pod, all printed
+	$(NODE_RUN) e2e/demo/demo.ts up
+
+demo-down: ## stop the demo operator and the local cluster
+	-$(NODE_RUN) e2e/demo/demo.ts down
+	$(CLUSTER) down
