@@ -1,0 +1,26 @@
+// The MeshInstallation API, v1alpha1: generated types (from crds/meshinstallation.yaml) plus the shared names.
+export type {
+  AutoscalingSpec,
+  CertificatesSpec,
+  ComponentStatus,
+  ComponentsStatus,
+  Condition,
+  ControlPlaneSpec,
+  DrainSpec,
+  GatewayServicePort,
+  GatewayServiceSpec,
+  GatewaySpec,
+  GatewayStatus,
+  InjectionSpec,
+  IssuerReference,
+  MeshConfigSpec,
+  MeshInstallation,
+  MeshInstallationSpec,
+  MeshInstallationStatus,
+  NodeTunnelSpec,
+  ResourceRequirements,
+  RevisionStatus,
+  UpdateStrategy,
+  WorkloadMigrationSpec,
+} from './types.gen.js';
+export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAME, VERSION } from '../names.js';
