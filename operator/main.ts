@@ -122,6 +122,7 @@ export async function main(argv: string[]): Promise<void> {
       queue.add(name);
     },
   });
+  await MeshInstallationWatch.waitUntilWatchable(kubeConfig, log);
   await watch.start();
   const resync = setInterval(() => installations.names().forEach((name) => queue.add(name)), intFlag(values, 'resync-seconds', 1) * 1000);
   log.info({ namespace, webhook: clientConfig }, 'Started meshloom operator');
