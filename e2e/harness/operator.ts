@@ -81,6 +81,7 @@ export async function operatorKubeconfig(kubeConfig: k8s.KubeConfig, clusterRole
 }
 
 export interface RunningOperator {
+  pid: number;
   probeUrl: string;
   webhookPort: number;
   logPath: string;
@@ -105,9 +106,13 @@ export async function startOperator(kubeconfig: string, extraArgs: string[] = []
     ],
     { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // An operator must not outlive the test or benchmark that started it, even when that process crashes.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then(() => process.off('exit', killChild));
   const probeUrl = `http://127.0.0.1:${probePort}`;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -119,12 +124,14 @@ export async function startOperator(kubeconfig: string, extraArgs: string[] = []
     { timeoutMs: 60_000, intervalMs: 300, description: `the operator to become ready (log: ${logPath})` },
   );
   return {
+    pid: child.pid!,
     probeUrl,
     webhookPort,
     logPath,
     async stop() {
       if (exitCode === undefined) child.kill('SIGTERM');
       const code = await exited;
+      process.off('exit', killChild);
       log.end();
       return code;
     },
