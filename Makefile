@@ -51,3 +51,10 @@ demo: deps cluster-up ## local cluster + operator + examples/mesh-default.yaml +
 demo-down: ## stop the demo operator and the local cluster
 	-$(NODE_RUN) e2e/demo/demo.ts down
 	$(CLUSTER) down
+
+install-bundle: deps ## regenerate dist/install.yaml from the cdk8s charts
+	npm run --silent bundle
+
+generate: deps ## regenerate the TypeScript types from crds/ and dist/install.yaml
+	npm run --silent generate
+	npm run --silent bundle

@@ -1,5 +1,7 @@
 // The operator process: wiring only. Flags and environment → logger, clients, certificates, webhook server,
 // informers, work queue, the MeshInstallation watch, probes; SIGTERM drains the queue and exits cleanly.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -10,6 +12,7 @@ import { MeshInstallationWatch } from './runtime/dot-i-adapter.js';
 import { EventRecorder } from './runtime/events.js';
 import { OwnedInformers } from './runtime/informers.js';
 import { KubeClient } from './runtime/kube.js';
+import { LeaderElector } from './runtime/leader-election.js';
 import { startProbeServer } from './runtime/probes.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { InjectionRegistry } from './webhook/registry.js';
@@ -26,6 +29,8 @@ const FLAGS = {
   'probe-host': { type: 'string', default: '0.0.0.0' },
   'probe-port': { type: 'string', default: '8080' },
   concurrency: { type: 'string', default: '2' },
+  'leader-elect': { type: 'boolean', default: false },
+  'leader-election-id': { type: 'string', default: 'meshloom-operator' },
   'resync-seconds': { type: 'string', default: '600' },
   'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
 } as const;
@@ -102,20 +107,21 @@ export async function main(argv: string[]): Promise<void> {
 
   await Promise.all([informers.start(), installations.start()]);
   if (!endpointVerified) endpointVerified = await verifyWebhookEndpoint(clientConfig, caBundle, log);
-  queue.start(async (name) => {
-    const end = metrics.reconcileDuration.startTimer();
-    try {
-      const result = await reconcile(name, ctx);
-      metrics.reconcileTotal.inc({ result: result?.requeueAfterMs ? 'requeue' : 'success' });
-      return result;
-    } catch (err) {
-      metrics.reconcileTotal.inc({ result: 'error' });
-      throw err;
-    } finally {
-      end();
-      metrics.queueDepth.set(queue.length);
-    }
-  });
+  const startReconciling = () =>
+    queue.start(async (name) => {
+      const end = metrics.reconcileDuration.startTimer();
+      try {
+        const result = await reconcile(name, ctx);
+        metrics.reconcileTotal.inc({ result: result?.requeueAfterMs ? 'requeue' : 'success' });
+        return result;
+      } catch (err) {
+        metrics.reconcileTotal.inc({ result: 'error' });
+        throw err;
+      } finally {
+        end();
+        metrics.queueDepth.set(queue.length);
+      }
+    });
   const watch = new MeshInstallationWatch(log, {
     onChange: (name, object) => {
       installations.update(name, object);
@@ -124,6 +130,15 @@ export async function main(argv: string[]): Promise<void> {
   });
   await MeshInstallationWatch.waitUntilWatchable(kubeConfig, log);
   await watch.start();
+  // Every replica serves the webhook (it needs the watch above); only the leader reconciles.
+  const elector = values['leader-elect']
+    ? new LeaderElector(kubeConfig, { namespace, name: values['leader-election-id'], identity: `${hostname()}_${randomBytes(4).toString('hex')}` }, log)
+    : undefined;
+  if (elector) {
+    void elector.run(startReconciling, () => process.exit(1));
+  } else {
+    startReconciling();
+  }
   const resync = setInterval(() => installations.names().forEach((name) => queue.add(name)), intFlag(values, 'resync-seconds', 1) * 1000);
   log.info({ namespace, webhook: clientConfig }, 'Started meshloom operator');
 
@@ -135,6 +150,7 @@ export async function main(argv: string[]): Promise<void> {
     clearInterval(resync);
     certificates.stop();
     await queue.shutdown();
+    await elector?.release();
     await Promise.allSettled([informers.stop(), installations.stop(), webhook.close()]);
     probes.close();
     // dot-i's stop() exits the process with code 1; the queue is drained, so exit cleanly instead.

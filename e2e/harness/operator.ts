@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { KubeClient } from '../../operator/runtime/kube.js';
+import { KubeClient, type KubeObject } from '../../operator/runtime/kube.js';
+import { OPERATOR_NAME, renderInstallBundle } from '../../cdk8s/bundle/install-bundle.js';
 import { REPO_ROOT, waitFor } from './cluster.js';
 
 export const OPERATOR_NAMESPACE = 'meshloom-system';
@@ -40,24 +41,21 @@ export async function applyCrds(kubeConfig: k8s.KubeConfig): Promise<void> {
   }
 }
 
-export const OPERATOR_SERVICE_ACCOUNT = 'meshloom';
+export const OPERATOR_SERVICE_ACCOUNT = OPERATOR_NAME;
 export const OPERATOR_USERNAME = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
 
+/** The kinds of dist/install.yaml that give the operator its identity and permissions. */
+const IDENTITY_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
 /**
- * A kubeconfig that authenticates as the operator's ServiceAccount (a TokenRequest token), so the audit log
- * can tell the operator's requests from the test's and RBAC is exercised. `clusterRole` is what it is bound to.
+ * A kubeconfig that authenticates as the install bundle's ServiceAccount (a TokenRequest token), with exactly
+ * the bundle's RBAC: the e2e suite proves those permissions are enough, and the audit log can tell the
+ * operator's requests from the test's.
  */
-export async function operatorKubeconfig(kubeConfig: k8s.KubeConfig, clusterRole = 'cluster-admin'): Promise<string> {
+export async function operatorKubeconfig(kubeConfig: k8s.KubeConfig): Promise<string> {
   const client = new KubeClient(kubeConfig);
-  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } });
-  await client.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE } });
-  await client.apply({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: `meshloom-e2e-${clusterRole}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
-  });
+  const bundle = renderInstallBundle({ version: 'e2e', image: 'unused', namespace: OPERATOR_NAMESPACE });
+  for (const obj of bundle.filter((o) => IDENTITY_KINDS.has(o.kind as string))) await client.apply(obj as KubeObject);
   const token = await waitFor(
     async () =>
       (await client.core.createNamespacedServiceAccountToken({
