@@ -6,7 +6,7 @@ import { Agent, request } from 'node:https';
 import { parseArgs } from 'node:util';
 import { createCertificateAuthority, issueServingCertificate } from '../../webhooks/certificates/authority.js';
 import { webhookSubjectAltNames } from '../../webhooks/certificates/self-signed.js';
-import { PAYLOADS, type Payload } from './payloads.js';
+import { PAYLOADS, type Payload } from '../inject/payloads.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -31,7 +31,7 @@ function admissionReview(payload: Payload, uid: number): string {
       resource: { group: '', version: 'v1', resource: 'pods' },
       operation: 'CREATE',
       namespace: 'bench',
-      object: payload.pod,
+      object: payload.build(),
     },
   });
 }
