@@ -2,6 +2,7 @@
 // informers, work queue, the MeshInstallation watch, probes; SIGTERM drains the queue and exits cleanly.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -72,10 +73,14 @@ export async function main(argv: string[]): Promise<void> {
   const clientConfig = webhookClientConfig(values['webhook-url'], values['webhook-service'], namespace);
   let caBundle = material.caBundle;
   let endpointVerified = await verifyWebhookEndpoint(clientConfig, caBundle, log);
+  let reconciling = false;
   certificates.onChange(async (next) => {
-    webhook.reload(next.serving);
+    // The API server must trust a new CA before the server presents a certificate it signed: re-apply the
+    // webhook configurations with the new caBundle (when this replica reconciles), then reload.
     caBundle = next.caBundle;
     for (const name of installations.names()) queue.add(name);
+    if (reconciling) await Promise.race([queue.idle(), sleep(30_000)]);
+    webhook.reload(next.serving);
   });
 
   const informers = new OwnedInformers({ kubeConfig, log, onOwnerChanged: (name) => queue.add(name) });
@@ -107,7 +112,8 @@ export async function main(argv: string[]): Promise<void> {
 
   await Promise.all([informers.start(), installations.start()]);
   if (!endpointVerified) endpointVerified = await verifyWebhookEndpoint(clientConfig, caBundle, log);
-  const startReconciling = () =>
+  const startReconciling = () => {
+    reconciling = true;
     queue.start(async (name) => {
       const end = metrics.reconcileDuration.startTimer();
       try {
@@ -122,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
         metrics.queueDepth.set(queue.length);
       }
     });
+  };
   const watch = new MeshInstallationWatch(log, {
     onChange: (name, object) => {
       installations.update(name, object);
