@@ -1,5 +1,6 @@
 // The MeshInstallation reconciler against the real local API server: install, readiness, drift repair,
 // zero writes at steady state (from the audit log), ownership conflicts, and deletion.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,9 +11,9 @@ import { GROUP, LABELS, PLURAL, VERSION } from '../operator/api/names.js';
 import { KubeClient, type KubeObject } from '../operator/runtime/kube.js';
 import { OWNED_KINDS } from '../operator/runtime/kinds.js';
 import { describeRequest, writeRequests } from './harness/audit.js';
-import { loadKubeConfig, REPO_ROOT, uniqueName, waitFor } from './harness/cluster.js';
+import { kubeconfigPath, loadKubeConfig, REPO_ROOT, uniqueName, waitFor } from './harness/cluster.js';
 import { kubectl, kubectlOk } from './harness/kubectl.js';
-import { applyCrds, operatorKubeconfig, OPERATOR_USERNAME, startOperator, type RunningOperator } from './harness/operator.js';
+import { applyCrds, OPERATOR_NAMESPACE, operatorKubeconfig, OPERATOR_USERNAME, startOperator, type RunningOperator } from './harness/operator.js';
 
 type Condition = { type: string; status: string; reason: string; message: string };
 type Mesh = KubeObject & {
@@ -137,6 +138,63 @@ Install('a hand-edited istiod image is reverted within 10 s', async () => {
     timeoutMs: 10_000,
     description: 'istiod image to be restored to 1.30.3',
   });
+});
+
+Install('a Deployment in an istio-injection=enabled namespace gets istio-proxy as a native sidecar', async () => {
+  const namespace = uniqueName('shop');
+  kubectlOk(['create', 'namespace', namespace]);
+  kubectlOk(['label', 'namespace', namespace, 'istio-injection=enabled']);
+  kubectlOk(['-n', namespace, 'apply', '-f', join(REPO_ROOT, 'examples', 'sample-app.yaml')]);
+  const pod = await waitFor(
+    async () => (await client.core.listNamespacedPod({ namespace, labelSelector: 'app=hello' })).items[0],
+    { timeoutMs: 20_000, description: 'the sample pod' },
+  );
+  const proxy = pod.spec!.initContainers?.find((c) => c.name === 'istio-proxy');
+  assert.ok(proxy, 'istio-proxy is an init container (native sidecar: the nodes run kubelet 1.36)');
+  assert.is(proxy!.restartPolicy, 'Always');
+  assert.is(proxy!.image, 'docker.io/istio/proxyv2:1.30.3');
+  assert.equal(pod.spec!.containers.map((c) => c.name), ['hello']);
+  kubectlOk(['delete', 'namespace', namespace, '--wait=false']);
+});
+
+function meshloomCheck(): { status: number; output: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'operator', 'cli', 'meshloom.ts'), 'check', '--name', 'default'], {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
+
+Install('meshloom check passes on the healthy installation', () => {
+  const { status, output } = meshloomCheck();
+  assert.is(status, 0, output);
+  assert.match(output, /All checks passed/);
+});
+
+Install('meshloom check fails, naming the problem, when istiod is scaled to zero', async () => {
+  assert.is(await operator.stop(), 0);
+  kubectlOk(['-n', 'istio-system', 'scale', 'deployment/istiod', '--replicas=0']);
+  await waitFor(async () => ((await deployment('istio-system', 'istiod'))?.status as { readyReplicas?: number })?.readyReplicas === undefined, {
+    timeoutMs: 20_000,
+    description: 'istiod to have no ready replica',
+  });
+  const { status, output } = meshloomCheck();
+  assert.is(status, 1, output);
+  assert.match(output, /✘ default\/controlPlane istio-system\/istiod: .*scaled to zero/);
+});
+
+Install('meshloom check fails when the webhook certificate expires within 30 days', async () => {
+  // A fresh serving certificate valid for 20 days: not yet due for rotation, but inside check's 30-day window.
+  kubectlOk(['-n', OPERATOR_NAMESPACE, 'delete', 'secret', 'meshloom-webhook-tls']);
+  operator = await startOperator(await operatorKubeconfig(kubeConfig), ['--webhook-cert-validity-days=20']);
+  await waitForCondition('default', 'Ready', 'True', 30_000);
+  const { status, output } = meshloomCheck();
+  assert.is(status, 1, output);
+  assert.match(output, /✘ default\/webhook-certificate: serving certificate expires in 1\d days/);
+  assert.is(await operator.stop(), 0);
+  kubectlOk(['-n', OPERATOR_NAMESPACE, 'delete', 'secret', 'meshloom-webhook-tls']);
+  operator = await startOperator(await operatorKubeconfig(kubeConfig));
 });
 
 Install('deleting the MeshInstallation removes everything it created within 30 s', async () => {

@@ -27,6 +27,7 @@ const FLAGS = {
   'webhook-port': { type: 'string', default: '9443' },
   'webhook-url': { type: 'string' },
   'webhook-service': { type: 'string', default: 'meshloom-webhook' },
+  'webhook-cert-validity-days': { type: 'string', default: '90' },
   'probe-host': { type: 'string', default: '0.0.0.0' },
   'probe-port': { type: 'string', default: '8080' },
   concurrency: { type: 'string', default: '2' },
@@ -66,7 +67,11 @@ export async function main(argv: string[]): Promise<void> {
 
   // The webhook: certificates first (it cannot serve without them), then the server, then a check that the
   // API server's route to it works, after which the webhook configuration may use failurePolicy Fail.
-  const certificates = new SelfSignedCertificates(client.core, { namespace, serviceName: values['webhook-service'] }, log);
+  const certificates = new SelfSignedCertificates(
+    client.core,
+    { namespace, serviceName: values['webhook-service'], servingValidityDays: intFlag(values, 'webhook-cert-validity-days', 1) },
+    log,
+  );
   const material = await certificates.start(60 * 60_000);
   const webhook = new WebhookServer({ tls: material.serving, resolveSettings: installations.resolve, registry: metrics.registry, logger: log });
   await webhook.listen(intFlag(values, 'webhook-port', 1), values['webhook-host']);

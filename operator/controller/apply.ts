@@ -3,7 +3,7 @@
 // order, each gated on the previous one having rolled out, then children no longer rendered are pruned.
 // Objects whose live state already contains every desired field are not written at all.
 import type { Logger } from 'pino';
-import { LABELS } from '../api/names.js';
+import { LABELS, MANAGED_BY } from '../api/names.js';
 import { containsDesired } from '../runtime/drift.js';
 import type { OwnedInformers } from '../runtime/informers.js';
 import { objectKey, OWNED_KINDS } from '../runtime/kinds.js';
@@ -77,6 +77,8 @@ async function checkOwnership(installation: string, steps: RenderedStep[], ctx: 
     const owner = installationOf(current);
     // A namespace that exists without an owner is the user's: meshloom uses it but never labels or deletes it.
     if (obj.kind === 'Namespace' && owner === undefined) continue;
+    // Istio's CRDs are cluster-wide and outlive installations: any meshloom installation may update them.
+    if (obj.kind === 'CustomResourceDefinition' && current.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY) continue;
     if (owner !== installation) throw new OwnershipConflictError(describe(obj), owner);
   }
   return live;

@@ -18,18 +18,7 @@ import {
   type MeshHealth,
 } from '../../check/checks.js';
 
-type Mesh = {
-  metadata: { name: string };
-  status?: {
-    version?: string;
-    conditions?: MeshHealth['conditions'];
-    components?: {
-      controlPlane?: { desired?: number; ready?: number };
-      nodeTunnel?: { desired?: number; ready?: number };
-      gateways?: Array<{ name: string; namespace: string; desired?: number; ready?: number }>;
-    };
-  };
-};
+type Mesh = { metadata: { name: string }; status?: { version?: string; conditions?: MeshHealth['conditions'] } };
 
 async function preflight(kc: k8s.KubeConfig): Promise<CheckResult[]> {
   const version = await kc.makeApiClient(k8s.VersionApi).getCode();
@@ -111,6 +100,28 @@ async function injectedPods(kc: k8s.KubeConfig): Promise<InjectedPod[]> {
   });
 }
 
+/** Workloads as they are now (not as the last status said): a Deployment scaled to zero shows up at once. */
+async function liveComponents(kc: k8s.KubeConfig, installation: string): Promise<MeshHealth['components']> {
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const labelSelector = `${LABELS.installation}=${installation}`;
+  const [deployments, daemonSets] = await Promise.all([
+    apps.listDeploymentForAllNamespaces({ labelSelector }),
+    apps.listDaemonSetForAllNamespaces({ labelSelector }),
+  ]);
+  return [
+    ...deployments.items.map((d) => ({
+      name: `${d.metadata?.labels?.[LABELS.component] ?? 'deployment'} ${d.metadata!.namespace}/${d.metadata!.name}`,
+      desired: d.spec?.replicas ?? 1,
+      ready: d.status?.readyReplicas ?? 0,
+    })),
+    ...daemonSets.items.map((d) => ({
+      name: `${d.metadata?.labels?.[LABELS.component] ?? 'daemonset'} ${d.metadata!.namespace}/${d.metadata!.name}`,
+      desired: d.status?.desiredNumberScheduled ?? 0,
+      ready: d.status?.numberReady ?? 0,
+    })),
+  ];
+}
+
 async function health(kc: k8s.KubeConfig, only: string | undefined, now: Date): Promise<CheckResult[]> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const meshes = ((await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: Mesh[] }).items.filter(
@@ -120,12 +131,7 @@ async function health(kc: k8s.KubeConfig, only: string | undefined, now: Date): 
   const pods = meshes.length > 0 ? await injectedPods(kc) : [];
   const results: CheckResult[] = [];
   for (const mesh of meshes) {
-    const c = mesh.status?.components ?? {};
-    const components = [
-      ...(c.controlPlane ? [{ name: 'controlPlane', desired: c.controlPlane.desired ?? 0, ready: c.controlPlane.ready ?? 0 }] : []),
-      ...(c.nodeTunnel ? [{ name: 'nodeTunnel', desired: c.nodeTunnel.desired ?? 0, ready: c.nodeTunnel.ready ?? 0 }] : []),
-      ...(c.gateways ?? []).map((g) => ({ name: `gateway ${g.namespace}/${g.name}`, desired: g.desired ?? 0, ready: g.ready ?? 0 })),
-    ];
+    const components = await liveComponents(kc, mesh.metadata.name);
     results.push(...checkMesh({ name: mesh.metadata.name, version: mesh.status?.version, conditions: mesh.status?.conditions ?? [], components }));
     results.push(...(await webhookChecks(kc, mesh, now)));
     results.push(checkStaleProxies(mesh.metadata.name, mesh.status?.version, pods));
