@@ -199,10 +199,11 @@ Install('meshloom check fails when the webhook certificate expires within 30 day
 
 Install('deleting the MeshInstallation removes everything it created within 30 s', async () => {
   assert.ok((await ownedObjects('default')).length > 10);
-  const crds = await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition', `${LABELS.installation}=default`);
+  const istioCrds = `${LABELS.managedBy}=meshloom,${LABELS.component}=crds`;
+  const crds = await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition', istioCrds);
   await deleteMesh('default');
   assert.ok(crds.length > 0, 'Istio CRDs were installed');
-  const left = await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition', `${LABELS.installation}=default`);
+  const left = await client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition', istioCrds);
   assert.is(left.length, crds.length, 'Istio CRDs (user data) are left in place');
   const mwcs = await client.list('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', `${LABELS.installation}=default`);
   assert.is(mwcs.length, 0, 'the webhook configuration is gone');

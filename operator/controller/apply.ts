@@ -2,6 +2,7 @@
 // any desired object belongs to someone else), then server-side applied component by component in install
 // order, each gated on the previous one having rolled out, then children no longer rendered are pruned.
 // Objects whose live state already contains every desired field are not written at all.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { LABELS, MANAGED_BY } from '../api/names.js';
 import { containsDesired } from '../runtime/drift.js';
@@ -16,7 +17,7 @@ export interface RenderedStep {
 }
 
 /** Steps after which the next one waits until every Deployment/DaemonSet of this step has rolled out. */
-const GATED = new Set(['controlPlane', 'cni', 'ztunnel']);
+const GATED = new Set(['crds', 'controlPlane', 'cni', 'ztunnel']);
 
 export interface ApplyContext {
   client: KubeClient;
@@ -60,6 +61,36 @@ function installationOf(obj: KubeObject | undefined): string | undefined {
   return obj?.metadata?.labels?.[LABELS.installation];
 }
 
+/**
+ * Things meshloom uses but never writes: a namespace that exists without an installation label, and Istio
+ * CRDs installed by someone else (Istio's Helm base chart, say) — replacing those could lose users' config.
+ */
+function isUsersOwn(obj: KubeObject, live: KubeObject | undefined): boolean {
+  if (!live) return false;
+  if (obj.kind === 'Namespace') return installationOf(live) === undefined;
+  return obj.kind === 'CustomResourceDefinition' && live.metadata?.labels?.[LABELS.managedBy] !== MANAGED_BY;
+}
+
+/** Istio's CRDs are cluster-wide and outlive installations: every meshloom installation renders them alike. */
+function isSharedCrd(obj: KubeObject, live: KubeObject): boolean {
+  return obj.kind === 'CustomResourceDefinition' && live.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY;
+}
+
+function established(crd: KubeObject | undefined): boolean {
+  const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions;
+  return conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+}
+
+/** CRDs are Established within a second or so; objects of their kinds cannot be applied before that. */
+async function waitForEstablished(crds: KubeObject[], ctx: ApplyContext): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const live = await Promise.all(crds.map((crd) => ctx.client.get(crd as Parameters<KubeClient['get']>[0])));
+    if (live.every(established)) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
 async function liveObject(ctx: ApplyContext, obj: KubeObject): Promise<KubeObject | undefined> {
   const cached = ctx.informers.get(obj.apiVersion!, obj.kind!, obj.metadata!.name!, obj.metadata?.namespace);
   if (cached) return cached;
@@ -74,11 +105,8 @@ async function checkOwnership(installation: string, steps: RenderedStep[], ctx: 
     const current = await liveObject(ctx, obj);
     live.set(objectKey(obj), current);
     if (!current) continue;
+    if (isUsersOwn(obj, current) || isSharedCrd(obj, current)) continue;
     const owner = installationOf(current);
-    // A namespace that exists without an owner is the user's: meshloom uses it but never labels or deletes it.
-    if (obj.kind === 'Namespace' && owner === undefined) continue;
-    // Istio's CRDs are cluster-wide and outlive installations: any meshloom installation may update them.
-    if (obj.kind === 'CustomResourceDefinition' && current.metadata?.labels?.[LABELS.managedBy] === MANAGED_BY) continue;
     if (owner !== installation) throw new OwnershipConflictError(describe(obj), owner);
   }
   return live;
@@ -97,8 +125,7 @@ export async function applySteps(installation: string, steps: RenderedStep[], ct
     for (const obj of step.objects) {
       const key = objectKey(obj);
       let state = live.get(key);
-      const userNamespace = obj.kind === 'Namespace' && state && installationOf(state) === undefined;
-      if (!userNamespace && !(state && containsDesired(state, obj))) {
+      if (!isUsersOwn(obj, state) && !(state && containsDesired(state, obj))) {
         state = await ctx.client.apply(obj);
         written++;
         ctx.log.info({ kind: obj.kind, name: obj.metadata?.name, namespace: obj.metadata?.namespace }, 'Applied object');
@@ -108,7 +135,8 @@ export async function applySteps(installation: string, steps: RenderedStep[], ct
     const workloads = step.objects
       .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
       .map((o) => workloadState(o.kind as 'Deployment' | 'DaemonSet', o.metadata!.name!, o.metadata!.namespace!, current.get(objectKey(o))));
-    const rolledOut = workloads.every((w) => w.rolledOut);
+    const pendingCrds = step.objects.filter((o) => o.kind === 'CustomResourceDefinition' && !established(current.get(objectKey(o))));
+    const rolledOut = workloads.every((w) => w.rolledOut) && (pendingCrds.length === 0 || (await waitForEstablished(pendingCrds, ctx)));
     outcome.steps.push({ component: step.component, applied: true, written, workloads, rolledOut });
     outcome.written += written;
     if (GATED.has(step.component) && !rolledOut) outcome.waitingFor = step.component;

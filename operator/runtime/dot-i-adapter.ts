@@ -32,12 +32,12 @@ export class MeshInstallationWatch extends Operator {
     const path = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
-      let failure: (Error & { statusCode?: number }) | null = null;
-      const controller = await new k8s.Watch(kubeConfig).watch(path, {}, () => undefined, (err) => (failure ??= err));
-      const accepted = !failure;
+      const outcome: { error?: Error & { statusCode?: number } } = {};
+      const controller = await new k8s.Watch(kubeConfig).watch(path, {}, () => undefined, (err) => (outcome.error ??= err));
+      const failure = outcome.error;
       controller.abort(); // reports an AbortError to the callback, which is not a failure of the watch
-      if (accepted) return;
-      const status = (failure as { statusCode?: number }).statusCode;
+      if (!failure) return;
+      const status = failure.statusCode;
       const retryable = status === 429 || status === 503 || status === 404;
       if (!retryable || Date.now() > deadline) throw failure;
       log.info({ status, attempt }, 'MeshInstallation watch not accepted yet; retrying');
