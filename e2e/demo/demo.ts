@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { GROUP, PLURAL, VERSION } from '../../operator/api/names.js';
 import { KubeClient } from '../../operator/runtime/kube.js';
 import { kubeconfigPath, loadKubeConfig, REPO_ROOT, waitFor } from '../harness/cluster.js';
-import { kubectlOk } from '../harness/kubectl.js';
+import { kubectlBinary, kubectlOk } from '../harness/kubectl.js';
 import { applyCrds, freePort, operatorKubeconfig } from '../harness/operator.js';
 
 const DEMO_DIR = join(REPO_ROOT, '.local', 'demo');
@@ -115,7 +115,7 @@ async function up(): Promise<void> {
   console.log(kubectlOk(['get', 'deployments,daemonsets,services', '-A', '-l', `${GROUP}/installation=${name}`]).trimEnd().replace(/^/gm, '    '));
   console.log(`\n${bold('Done')} in ${((Date.now() - started) / 1000).toFixed(1)} s. Explore with:`);
   console.log(`    export KUBECONFIG=${kubeconfigPath()}`);
-  console.log('    kubectl describe mesh default');
+  console.log(`    ${kubectlBinary()} describe mesh default`);
   console.log('Stop everything with: make demo-down');
 }
 
