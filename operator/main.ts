@@ -17,9 +17,9 @@ import { LeaderElector } from './runtime/leader-election.js';
 import { startProbeServer } from './runtime/probes.js';
 import { WorkQueue } from './runtime/workqueue.js';
 import { InjectionRegistry } from './webhook/registry.js';
+import { startCertificates } from './webhook/certificates.js';
 import { verifyWebhookEndpoint, webhookClientConfig } from './webhook/endpoint.js';
 import { WebhookServer } from '../webhooks/server.js';
-import { SelfSignedCertificates } from '../webhooks/certificates/self-signed.js';
 
 const FLAGS = {
   namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'meshloom-system' },
@@ -28,6 +28,8 @@ const FLAGS = {
   'webhook-url': { type: 'string' },
   'webhook-service': { type: 'string', default: 'meshloom-webhook' },
   'webhook-cert-validity-days': { type: 'string', default: '90' },
+  certificates: { type: 'string', default: 'SelfSigned' },
+  'cert-manager-issuer': { type: 'string' },
   'probe-host': { type: 'string', default: '0.0.0.0' },
   'probe-port': { type: 'string', default: '8080' },
   concurrency: { type: 'string', default: '2' },
@@ -67,12 +69,19 @@ export async function main(argv: string[]): Promise<void> {
 
   // The webhook: certificates first (it cannot serve without them), then the server, then a check that the
   // API server's route to it works, after which the webhook configuration may use failurePolicy Fail.
-  const certificates = new SelfSignedCertificates(
-    client.core,
-    { namespace, serviceName: values['webhook-service'], servingValidityDays: intFlag(values, 'webhook-cert-validity-days', 1) },
+  const provider = values.certificates;
+  if (provider !== 'SelfSigned' && provider !== 'CertManager') throw new InvalidFlagError('certificates', provider, 'SelfSigned or CertManager');
+  const { source: certificates, material } = await startCertificates(
+    {
+      provider,
+      namespace,
+      serviceName: values['webhook-service'],
+      servingValidityDays: intFlag(values, 'webhook-cert-validity-days', 1),
+      issuer: values['cert-manager-issuer'],
+    },
+    client,
     log,
   );
-  const material = await certificates.start(60 * 60_000);
   const webhook = new WebhookServer({ tls: material.serving, resolveSettings: installations.resolve, registry: metrics.registry, logger: log });
   await webhook.listen(intFlag(values, 'webhook-port', 1), values['webhook-host']);
   const clientConfig = webhookClientConfig(values['webhook-url'], values['webhook-service'], namespace);
