@@ -80,13 +80,16 @@ export async function operatorKubeconfig(kubeConfig: k8s.KubeConfig): Promise<st
 
 export interface RunningOperator {
   pid: number;
+  /** Resolves once /readyz answers 200; rejects if the process exits first or after 60 s. */
+  ready(): Promise<void>;
   probeUrl: string;
   webhookPort: number;
   logPath: string;
   stop(): Promise<number | null>;
 }
 
-export async function startOperator(kubeconfig: string, extraArgs: string[] = []): Promise<RunningOperator> {
+/** Starts the operator and, unless `waitReady` is false, waits until it is ready. */
+export async function startOperator(kubeconfig: string, extraArgs: string[] = [], { waitReady = true } = {}): Promise<RunningOperator> {
   const [webhookPort, probePort] = [await freePort(), await freePort()];
   const logDir = join(REPO_ROOT, '.local', 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -114,15 +117,19 @@ export async function startOperator(kubeconfig: string, extraArgs: string[] = []
   const probeUrl = `http://127.0.0.1:${probePort}`;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
-  await waitFor(
-    async () => {
-      if (exitCode !== undefined) throw new Error(`operator exited with code ${exitCode}; see ${logPath}`);
-      return (await fetch(`${probeUrl}/readyz`)).ok;
-    },
-    { timeoutMs: 60_000, intervalMs: 300, description: `the operator to become ready (log: ${logPath})` },
-  );
+  const ready = async () => {
+    await waitFor(
+      async () => {
+        if (exitCode !== undefined) throw new Error(`operator exited with code ${exitCode}; see ${logPath}`);
+        return (await fetch(`${probeUrl}/readyz`)).ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 300, description: `the operator to become ready (log: ${logPath})` },
+    );
+  };
+  if (waitReady) await ready();
   return {
     pid: child.pid!,
+    ready,
     probeUrl,
     webhookPort,
     logPath,
