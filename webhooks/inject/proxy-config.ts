@@ -1,6 +1,7 @@
 // Istio's ProxyConfig: code defaults, the mesh-wide defaultConfig, the per-pod `proxy.istio.io/config`
 // annotation, and the PROXY_CONFIG env text (default-valued fields removed, protobuf-JSON field order).
 import { parse as parseYaml } from 'yaml';
+import { goDurationNanos, InvalidDurationError } from '../../operator/api/duration.js';
 import { ANNOTATION } from './istio-names.js';
 import type { InjectionConfig, Pod, ProxyConfig } from './types.js';
 
@@ -79,20 +80,14 @@ export function defaultProxyConfig(): ProxyConfig {
 
 // --- durations ----------------------------------------------------------------------------------------------
 
-const GO_DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
 /** Nanoseconds of a Go duration string ("30s", "1m30s", "500ms"), as jsonpb accepts them. */
 function parseGoDurationNanos(text: string): bigint {
-  const match = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(text);
-  if (text === '0') return 0n;
-  if (!match) throw new ProxyConfigError(`bad Duration: time: invalid duration ${JSON.stringify(text)}`);
-  let total = 0n;
-  for (const part of text.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
-    const [whole = '0', fraction = ''] = part[1]!.split('.');
-    const unit = BigInt(GO_DURATION_UNITS[part[2]!]!);
-    total += BigInt(whole || '0') * unit + (fraction ? (BigInt(fraction) * unit) / 10n ** BigInt(fraction.length) : 0n);
+  try {
+    return goDurationNanos(text);
+  } catch (err) {
+    if (err instanceof InvalidDurationError) throw new ProxyConfigError(`bad Duration: time: invalid duration ${JSON.stringify(text)}`);
+    throw err;
   }
-  return match[1] === '-' ? -total : total;
 }
 
 /** jsonpb's Duration text: seconds with 0, 3, 6 or 9 fractional digits and an `s` suffix. */
