@@ -8,7 +8,8 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { KubeClient, type KubeObject } from '../../operator/runtime/kube.js';
 import { OPERATOR_NAME, renderInstallBundle } from '../../cdk8s/bundle/install-bundle.js';
-import { REPO_ROOT, waitFor } from './cluster.js';
+import { e2eTarget, REPO_ROOT, waitFor } from './cluster.js';
+import { kubectlOk } from './kubectl.js';
 
 export const OPERATOR_NAMESPACE = 'meshloom-system';
 
@@ -88,8 +89,37 @@ export interface RunningOperator {
   stop(): Promise<number | null>;
 }
 
+/**
+ * E2E_TARGET=kind: the operator runs in the cluster from dist/install.yaml (e2e/harness/target.ts deployed it);
+ * "starting" scales its Deployment up and waits for the rollout, "stopping" scales it to zero.
+ */
+function inClusterOperator(): RunningOperator {
+  const deployment = ['-n', OPERATOR_NAMESPACE, 'deployment/meshloom-operator'];
+  const ready = async () => {
+    kubectlOk(['-n', OPERATOR_NAMESPACE, 'scale', 'deployment/meshloom-operator', '--replicas=2']);
+    kubectlOk(['rollout', 'status', ...deployment, '--timeout=120s']);
+  };
+  return {
+    pid: -1,
+    ready,
+    probeUrl: `http://${OPERATOR_NAME}.${OPERATOR_NAMESPACE}.svc:8080`,
+    webhookPort: 443,
+    logPath: `kubectl -n ${OPERATOR_NAMESPACE} logs ${deployment[2]}`,
+    async stop() {
+      kubectlOk(['-n', OPERATOR_NAMESPACE, 'scale', 'deployment/meshloom-operator', '--replicas=0']);
+      kubectlOk(['-n', OPERATOR_NAMESPACE, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/name=${OPERATOR_NAME}`, '--timeout=60s']);
+      return 0;
+    },
+  };
+}
+
 /** Starts the operator and, unless `waitReady` is false, waits until it is ready. */
 export async function startOperator(kubeconfig: string, extraArgs: string[] = [], { waitReady = true } = {}): Promise<RunningOperator> {
+  if (e2eTarget() === 'kind') {
+    const operator = inClusterOperator();
+    if (waitReady) await operator.ready();
+    return operator;
+  }
   const [webhookPort, probePort] = [await freePort(), await freePort()];
   const logDir = join(REPO_ROOT, '.local', 'logs');
   mkdirSync(logDir, { recursive: true });
