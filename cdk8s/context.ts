@@ -6,6 +6,12 @@ import type { MeshInstallation } from '../operator/api/v1alpha1/index.js';
 /** The revision name Istio uses for an in-place (unrevisioned) control plane. */
 export const DEFAULT_REVISION = 'default';
 
+/** One control-plane revision: its name (the `istio.io/rev` value) and the Istio version it runs. */
+export interface RevisionRef {
+  name: string;
+  version: string;
+}
+
 export interface RenderContext {
   /** metadata.name of the MeshInstallation. */
   installation: string;
@@ -29,12 +35,23 @@ export class MissingInstallationNameError extends Error {
   }
 }
 
-export function renderContext(mi: MeshInstallation): RenderContext {
+/** The revision the spec asks for: `default` for InPlace, named after the version for RevisionBased. */
+export function targetRevision(spec: ResolvedSpec): RevisionRef {
+  const name = spec.updateStrategy.type === 'RevisionBased' ? revisionName(spec.version) : DEFAULT_REVISION;
+  return { name, version: spec.version };
+}
+
+/**
+ * The context of the spec's target revision, or of `revisionRef` — an older revision kept running beside it during
+ * a revision-based upgrade, rendered from the same spec but with its own name and version.
+ */
+export function renderContext(mi: MeshInstallation, revisionRef?: RevisionRef): RenderContext {
   const installation = mi.metadata?.name;
   if (!installation) throw new MissingInstallationNameError();
-  const spec = resolveSpec(mi.spec);
-  const release = catalogueEntry(spec.version);
-  const revision = spec.updateStrategy.type === 'RevisionBased' ? revisionName(spec.version) : DEFAULT_REVISION;
+  const resolved = resolveSpec(mi.spec);
+  const { name: revision, version } = revisionRef ?? targetRevision(resolved);
+  const spec = version === resolved.version ? resolved : { ...resolved, version };
+  const release = catalogueEntry(version);
   const revisioned = (base: string) => (revision === DEFAULT_REVISION ? base : `${base}-${revision}`);
   const istiodName = revisioned('istiod');
   return {

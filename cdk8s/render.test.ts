@@ -52,6 +52,7 @@ const EVERYTHING: Partial<MeshInstallationSpec> = {
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',
+  'CustomResourceDefinition',
   'ClusterRole',
   'ClusterRoleBinding',
   'MutatingWebhookConfiguration',
@@ -73,18 +74,19 @@ test('every object carries the meshloom labels of its component', () => {
       const labels = object.metadata.labels ?? {};
       const where = `${object.kind}/${object.metadata.name}`;
       assert.is(labels[LABELS.managedBy], MANAGED_BY, where);
-      assert.is(labels[LABELS.installation], 'main', where);
+      // Istio's CRDs are shared by every installation, so they name none.
+      assert.is(labels[LABELS.installation], component === 'crds' ? undefined : 'main', where);
       assert.is(labels[LABELS.component], component, where);
       if (['controlPlane', 'gateways', 'injector'].includes(component)) assert.is(labels[LABELS.revision], 'default', where);
     }
   }
 });
 
-test('everything but namespaces is owned by the MeshInstallation when it has a uid', () => {
+test('everything but namespaces and Istio CRDs (user data) is owned by the MeshInstallation when it has a uid', () => {
   for (const { component, objects } of render(EVERYTHING)) {
     for (const object of objects) {
       const owners = object.metadata.ownerReferences;
-      if (component === 'namespaces') assert.is(owners, undefined);
+      if (component === 'namespaces' || component === 'crds') assert.is(owners, undefined, `${object.kind}/${object.metadata.name}`);
       else assert.equal(owners, [{ apiVersion: API_VERSION, kind: KIND, name: 'main', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
     }
   }
@@ -256,6 +258,42 @@ test('STRICT mTLS adds a mesh-wide PeerAuthentication; PERMISSIVE leaves Istio\'
 test('render is deterministic: the same input gives deep-equal output', () => {
   assert.equal(render(EVERYTHING), render(EVERYTHING));
   assert.equal(JSON.stringify(render(EVERYTHING)), JSON.stringify(render(EVERYTHING)));
+});
+
+test('a revision-based upgrade renders the older revision beside the new one; the default tag stays with the spec’s', () => {
+  const canary = { updateStrategy: { type: 'RevisionBased' as const }, meshConfig: { mtls: 'STRICT' as const } };
+  const retainedRevisions = [{ name: '1-29-8', version: '1.29.8' }, { name: '1-30-3', version: '1.30.3' }];
+  const objects = renderedObjects(renderMeshInstallation(mesh(canary), ENV, { retainedRevisions }));
+  const keys = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  assert.equal(keys.length, new Set(keys).size, 'no object is rendered twice (an entry naming the spec’s revision is ignored)');
+
+  const istiods = ofKind(objects, 'Deployment').filter((o) => o.metadata.name.startsWith('istiod')) as Workload[];
+  assert.equal(istiods.map((o) => [o.metadata.name, o.spec.template.spec.containers[0]!.image]), [
+    ['istiod-1-30-3', 'docker.io/istio/pilot:1.30.3'],
+    ['istiod-1-29-8', 'docker.io/istio/pilot:1.29.8'],
+  ]);
+  const meshConfigs = ofKind(objects, 'ConfigMap').map((o) => [o.metadata.name, (o.data as { mesh: string }).mesh.match(/discoveryAddress: (\S+)/)?.[1]]);
+  assert.equal(meshConfigs, [['istio-1-30-3', 'istiod-1-30-3.istio-system.svc:15012'], ['istio-1-29-8', 'istiod-1-29-8.istio-system.svc:15012']]);
+  assert.is(ofKind(objects, 'PeerAuthentication').length, 1, 'mesh-wide objects come once');
+
+  type Webhook = { name: string; clientConfig: { url: string }; namespaceSelector: { matchExpressions: { key: string; values?: string[] }[] } };
+  const webhooks = ofKind(objects, 'MutatingWebhookConfiguration') as (KubeObject & { webhooks: Webhook[] })[];
+  const summary = webhooks.map((w) => ({
+    name: w.metadata.name,
+    entries: w.webhooks.map((e) => e.name.split('.sidecar-injector')[0]),
+    revisions: w.webhooks[0]!.namespaceSelector.matchExpressions.find((e) => e.key === LABELS.revision)?.values,
+    url: w.webhooks[0]!.clientConfig.url,
+  }));
+  assert.equal(summary, [
+    { name: 'meshloom-sidecar-injector-main-1-30-3', entries: ['rev.namespace', 'rev.object', 'namespace', 'object'], revisions: ['1-30-3', 'default'], url: 'https://127.0.0.1:9443/inject/main/1-30-3' },
+    { name: 'meshloom-sidecar-injector-main-1-29-8', entries: ['rev.namespace', 'rev.object'], revisions: ['1-29-8'], url: 'https://127.0.0.1:9443/inject/main/1-29-8' },
+  ]);
+});
+
+test('switching InPlace → RevisionBased keeps the old `default` istiod; the default tag, and its name, go to the new revision', () => {
+  const objects = renderedObjects(renderMeshInstallation(mesh({ updateStrategy: { type: 'RevisionBased' } }), ENV, { retainedRevisions: [{ name: 'default', version: '1.29.8' }] }));
+  assert.equal(ofKind(objects, 'Deployment').filter((o) => o.metadata.name.startsWith('istiod')).map((o) => o.metadata.name), ['istiod-1-30-3', 'istiod']);
+  assert.equal(ofKind(objects, 'MutatingWebhookConfiguration').map((o) => o.metadata.name), ['meshloom-sidecar-injector-main-1-30-3']);
 });
 
 test.run();

@@ -105,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
     log,
     metrics,
     now: () => new Date(),
+    injectedVersion: installations.injectedVersion,
     renderEnvironment: () => ({
       operatorNamespace: namespace,
       injector: { clientConfig, caBundle, failurePolicy: endpointVerified ? 'Fail' : 'Ignore' },

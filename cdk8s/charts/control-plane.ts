@@ -1,9 +1,9 @@
-// istiod and what it needs, as Istio's istio-discovery chart renders them for the same settings:
-// ServiceAccount, RBAC, the `istio` mesh ConfigMap, Deployment, Service, PDB/HPA, and the config validation
-// webhook.
+// istiod and what it needs, as Istio's istio-discovery chart renders them for the same settings, once per
+// control-plane revision: ServiceAccount, RBAC, the `istio` mesh ConfigMap, Deployment, Service, PDB/HPA, and
+// the config validation webhook.
 import { ApiObject, Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { LABELS } from '../../operator/api/names.js';
 import type { RenderContext } from '../context.js';
@@ -80,15 +80,37 @@ const ISTIOD_NAMESPACE_RULES: k8s.PolicyRule[] = [
 ];
 
 export class ControlPlaneChart extends Chart {
-  constructor(scope: Construct, id: string, props: ChartProps, ctx: RenderContext) {
+  /**
+   * `ctx` is the spec's revision; `retained` are older revisions kept running beside it while a revision-based
+   * upgrade is in progress, each a complete istiod of its own version. Mesh-wide objects come with `ctx` only.
+   */
+  constructor(scope: Construct, id: string, props: ChartProps, ctx: RenderContext, retained: readonly RenderContext[] = []) {
     super(scope, id, props);
+    for (const revision of [ctx, ...retained]) new IstiodRevision(this, revision.revision, revision);
+
+    if (ctx.spec.meshConfig.mtls === 'STRICT') {
+      // Mesh-wide mTLS is a PeerAuthentication in the root namespace (Istio's documented way).
+      new ApiObject(this, 'mesh-mtls', {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'default', namespace: ctx.spec.namespace, labels: istiodLabels(ctx) },
+        spec: { mtls: { mode: 'STRICT' } },
+      });
+    }
+  }
+}
+
+/** One revision's istiod: ServiceAccount, RBAC, mesh ConfigMap, Deployment, Service, PDB/HPA, validation webhook. */
+class IstiodRevision extends Construct {
+  constructor(scope: Construct, id: string, ctx: RenderContext) {
+    super(scope, id);
     const { spec, revision, istiodName } = ctx;
     const namespace = spec.namespace;
     const revisionLabels = { [LABELS.revision]: revision };
     // The default revision keeps Istio's historical selector (`istio: pilot`) so Istio tooling finds it.
     const selector: Record<string, string> =
       ctx.revision === 'default' ? { app: 'istiod', istio: 'pilot' } : { app: 'istiod', [LABELS.revision]: revision };
-    const labels = { app: 'istiod', istio: 'pilot', ...revisionLabels };
+    const labels = istiodLabels(ctx);
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name: istiodName, namespace, labels } });
     this.bindClusterRole('istiod', ctx.revisioned('istiod-clusterrole') + `-${namespace}`, ISTIOD_CLUSTER_RULES, ctx, labels);
@@ -182,16 +204,6 @@ export class ControlPlaneChart extends Chart {
     autoscaler(this, 'hpa', workload);
 
     this.validationWebhook(ctx, labels);
-
-    if (spec.meshConfig.mtls === 'STRICT') {
-      // Mesh-wide mTLS is a PeerAuthentication in the root namespace (Istio's documented way).
-      new ApiObject(this, 'mesh-mtls', {
-        apiVersion: 'security.istio.io/v1',
-        kind: 'PeerAuthentication',
-        metadata: { name: 'default', namespace, labels },
-        spec: { mtls: { mode: 'STRICT' } },
-      });
-    }
   }
 
   private bindClusterRole(
@@ -242,6 +254,10 @@ export class ControlPlaneChart extends Chart {
       ],
     });
   }
+}
+
+function istiodLabels(ctx: RenderContext): Record<string, string> {
+  return { app: 'istiod', istio: 'pilot', [LABELS.revision]: ctx.revision };
 }
 
 /** The mesh configuration istiod and every proxy read (`istio` ConfigMap, key `mesh`). */

@@ -69,6 +69,7 @@ export interface ResolvedSpec {
   updateStrategy: {
     type: 'InPlace' | 'RevisionBased';
     inactiveRevisionDeletionGracePeriodSeconds: number;
+    progressDeadlineSeconds: number;
     workloads: { restart: boolean; batchSize: number; pauseBetweenBatches: string };
   };
 }
@@ -267,6 +268,8 @@ export function resolveSpec(spec: MeshInstallationSpec): ResolvedSpec {
     updateStrategy: {
       type: spec.updateStrategy?.type ?? 'InPlace',
       inactiveRevisionDeletionGracePeriodSeconds: spec.updateStrategy?.inactiveRevisionDeletionGracePeriodSeconds ?? 30,
+      // Deployment's own default progressDeadlineSeconds.
+      progressDeadlineSeconds: spec.updateStrategy?.progressDeadlineSeconds ?? 600,
       workloads: {
         restart: spec.updateStrategy?.workloads?.restart ?? false,
         batchSize: spec.updateStrategy?.workloads?.batchSize ?? 1,

@@ -19,8 +19,10 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['mesh.meshloom.dev'], resources: ['meshinstallations/finalizers'], verbs: ['update'], why: 'set blockOwnerDeletion owner references on children' },
   { apiGroups: [''], resources: ['namespaces'], verbs: MANAGE, why: 'create the control-plane and gateway namespaces when missing' },
   { apiGroups: [''], resources: ['serviceaccounts', 'configmaps', 'services'], verbs: MANAGE, why: 'istiod, ztunnel, istio-cni and gateway objects' },
-  { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: MANAGE, why: 'istiod, gateways, ztunnel and istio-cni workloads' },
-  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE, why: 'PDBs of istiod and gateways with more than one replica' },
+  { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: MANAGE, why: 'istiod, gateways, ztunnel and istio-cni workloads; restarts of injected ones onto a new proxy' },
+  { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'patch'], why: 'restart injected StatefulSets onto a new proxy (spec.updateStrategy.workloads)' },
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'], why: 'find the Deployment behind an injected pod that runs an old proxy' },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: MANAGE, why: 'PDBs of istiod and gateways with more than one replica; every budget is read before workloads are restarted' },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: MANAGE, why: 'autoscaling of istiod and gateways' },
   {
     apiGroups: ['rbac.authorization.k8s.io'],
@@ -42,7 +44,7 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   },
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch', 'create', 'patch'], why: "install Istio's API CRDs (never deleted)" },
   { apiGroups: [''], resources: ['nodes'], verbs: READ, why: 'kubelet versions decide native sidecars (nativeSidecars: Auto)' },
-  { apiGroups: [''], resources: ['pods'], verbs: READ, why: 'which revision and proxy version injected pods run' },
+  { apiGroups: [''], resources: ['pods'], verbs: READ, why: 'which revision and proxy version injected pods run: revision usage and workload migration' },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'], why: 'Events on MeshInstallations' },
   { apiGroups: ['cert-manager.io'], resources: ['issuers', 'certificates'], verbs: MANAGE, why: 'webhook certificates with certificates.provider: CertManager' },
 ];

@@ -8,7 +8,7 @@ import { LABELS, MANAGED_BY } from '../api/names.js';
 import { containsDesired } from '../runtime/drift.js';
 import type { OwnedInformers } from '../runtime/informers.js';
 import { objectKey, OWNED_KINDS } from '../runtime/kinds.js';
-import type { KubeClient, KubeObject } from '../runtime/kube.js';
+import { wireForm, type KubeClient, type KubeObject } from '../runtime/kube.js';
 import { workloadState, type WorkloadState } from './workloads.js';
 
 export interface RenderedStep {
@@ -93,9 +93,10 @@ async function waitForEstablished(crds: KubeObject[], ctx: ApplyContext): Promis
 
 async function liveObject(ctx: ApplyContext, obj: KubeObject): Promise<KubeObject | undefined> {
   const cached = ctx.informers.get(obj.apiVersion!, obj.kind!, obj.metadata!.name!, obj.metadata?.namespace);
-  if (cached) return cached;
   // Not in the label-filtered cache: absent, not ours, or created a moment ago. Ask the API server.
-  return ctx.client.get({ apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, namespace: obj.metadata?.namespace } });
+  const live =
+    cached ?? (await ctx.client.get({ apiVersion: obj.apiVersion!, kind: obj.kind!, metadata: { name: obj.metadata!.name!, namespace: obj.metadata?.namespace } }));
+  return live && wireForm(live, obj.apiVersion!, obj.kind!);
 }
 
 /** Reads the live state of every desired object and refuses to continue if any belongs to someone else. */
@@ -134,7 +135,10 @@ export async function applySteps(installation: string, steps: RenderedStep[], ct
     }
     const workloads = step.objects
       .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
-      .map((o) => workloadState(o.kind as 'Deployment' | 'DaemonSet', o.metadata!.name!, o.metadata!.namespace!, current.get(objectKey(o))));
+      .map((o) => ({
+        ...workloadState(o.kind as 'Deployment' | 'DaemonSet', o.metadata!.name!, o.metadata!.namespace!, current.get(objectKey(o))),
+        revision: o.metadata?.labels?.[LABELS.revision],
+      }));
     const pendingCrds = step.objects.filter((o) => o.kind === 'CustomResourceDefinition' && !established(current.get(objectKey(o))));
     const rolledOut = workloads.every((w) => w.rolledOut) && (pendingCrds.length === 0 || (await waitForEstablished(pendingCrds, ctx)));
     outcome.steps.push({ component: step.component, applied: true, written, workloads, rolledOut });

@@ -1,10 +1,21 @@
 // The operator's only door to the API server for managed objects: server-side apply with one field
 // manager, reads, deletes, and a request counter (the benchmarks report API requests per reconcile).
 import * as k8s from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { FIELD_MANAGER } from '../api/names.js';
 
 export type KubeObject = k8s.KubernetesObject & Record<string, unknown>;
 export type ObjectRef = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+/**
+ * The object as the API server sends it. client-node returns listed and fetched objects as models whose keys
+ * differ from the wire for a few fields (`x-kubernetes-*`, `default` and `enum` in CRD schemas) while watched
+ * objects stay plain JSON; drift is judged on the wire form, or every CRD would always look changed.
+ */
+export function wireForm(obj: KubeObject, apiVersion: string, kind: string): KubeObject {
+  if (Object.getPrototypeOf(obj) === Object.prototype) return obj;
+  return parse(k8s.dumpYaml({ ...obj, apiVersion, kind })) as KubeObject;
+}
 
 export function isNotFound(err: unknown): boolean {
   return err instanceof k8s.ApiException && err.code === 404;

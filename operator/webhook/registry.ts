@@ -3,7 +3,8 @@
 // nativeSidecars: Auto, which Istio turns on only when every kubelet is 1.33 or newer).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { renderContext } from '../../cdk8s/context.js';
+import { DEFAULT_REVISION, renderContext, targetRevision } from '../../cdk8s/context.js';
+import { resolveSpec } from '../api/profiles.js';
 import type { MeshInstallation } from '../api/v1alpha1/index.js';
 import type { InjectionSettings } from '../../webhooks/admission.js';
 import { injectionConfigForMesh, type NativeSidecarSetting, type NodeKubelet } from '../../webhooks/inject/index.js';
@@ -49,21 +50,43 @@ export class InjectionRegistry {
     return this.#nodes.list().map((n) => ({ name: n.metadata?.name ?? '', kubeletVersion: n.status?.nodeInfo?.kubeletVersion ?? '' }));
   }
 
+  /**
+   * The Istio version the webhook injects for an installation's revision, or undefined when it serves none. The
+   * live revisions are the spec's and those in status.revisions (older ones kept during a revision-based
+   * upgrade). A revision injects the version its istiod has rolled out (status), so an in-place upgrade switches
+   * new pods to the new proxy only once the new control plane is out; a revision not in the status yet is new,
+   * at the spec's version.
+   */
+  readonly injectedVersion = (installation: string, revision: string): string | undefined => {
+    const mesh = this.#meshes.get(installation);
+    if (!mesh?.spec) return undefined;
+    const listed = mesh.status?.revisions?.find((r) => r.name === revision);
+    if (listed) return listed.version;
+    try {
+      return targetRevision(resolveSpec(mesh.spec)).name === revision ? mesh.spec.version : undefined;
+    } catch {
+      return undefined; // a spec the API server should have refused: the reconciler reports it
+    }
+  };
+
   /** Injection settings for a webhook path, or undefined when no installation serves that revision. */
   readonly resolve = (installation: string, revision: string): InjectionSettings | undefined => {
     const mesh = this.#meshes.get(installation);
-    if (!mesh) return undefined;
+    const version = this.injectedVersion(installation, revision);
+    if (!mesh || version === undefined) return undefined;
     let context: ReturnType<typeof renderContext>;
     try {
-      context = renderContext(mesh);
+      context = renderContext(mesh, { name: revision, version });
     } catch {
-      return undefined; // an unsupported version: the reconciler reports it; nothing to inject with
+      return undefined; // a version outside the catalogue: the reconciler reports it; nothing to inject with
     }
-    if (context.revision !== revision || !context.spec.injection.enabled) return undefined;
     const spec = context.spec;
-    const config = injectionConfigForMesh(spec);
-    config.nativeSidecars = this.nativeSidecars(spec.injection?.nativeSidecars);
-    return { config, drain: { policy: spec.injection?.gracePeriodPolicy ?? 'Adjust', defaultDrain: spec.injection?.drainDuration } };
+    if (!spec.injection.enabled) return undefined;
+    // Proxies of a named revision talk to that revision's istiod, as Istio's per-revision mesh config says.
+    const config = injectionConfigForMesh({ ...mesh.spec, version }, { revision: revision === DEFAULT_REVISION ? '' : revision });
+    config.mesh = { ...config.mesh, defaultConfig: { ...config.mesh.defaultConfig, discoveryAddress: context.istiodAddress } };
+    config.nativeSidecars = this.nativeSidecars(spec.injection.nativeSidecars);
+    return { config, drain: { policy: spec.injection.gracePeriodPolicy, defaultDrain: spec.injection.drainDuration } };
   };
 
   private nativeSidecars(setting: string | undefined): NativeSidecarSetting {

@@ -31,6 +31,8 @@ const NAMED_NODES: Record<string, string> = {
   'spec.updateStrategy.workloads': 'WorkloadMigrationSpec',
   status: 'MeshInstallationStatus',
   'status.revisions[]': 'RevisionStatus',
+  'status.rollout': 'RolloutStatus',
+  'status.migration': 'MigrationStatus',
   'status.components': 'ComponentsStatus',
   'status.components.gateways[]': 'GatewayStatus',
   'status.conditions[]': 'Condition',

@@ -17,9 +17,11 @@ export type {
   MeshInstallation,
   MeshInstallationSpec,
   MeshInstallationStatus,
+  MigrationStatus,
   NodeTunnelSpec,
   ResourceRequirements,
   RevisionStatus,
+  RolloutStatus,
   UpdateStrategy,
   WorkloadMigrationSpec,
 } from './types.gen.js';

@@ -281,6 +281,10 @@ export interface UpdateStrategy {
    * With RevisionBased, how long an old revision must be unused before it is removed. Absent means 30.
    */
   inactiveRevisionDeletionGracePeriodSeconds?: number;
+  /**
+   * How long one component (control plane, istio-cni, ztunnel, gateways) may take to roll out, at install or upgrade, before the installation is Degraded and no later component is rolled out. Absent means 600.
+   */
+  progressDeadlineSeconds?: number;
   workloads?: WorkloadMigrationSpec;
 }
 /**
@@ -320,6 +324,8 @@ export interface MeshInstallationStatus {
    * Control-plane revisions present in the cluster.
    */
   revisions?: RevisionStatus[];
+  rollout?: RolloutStatus;
+  migration?: MigrationStatus;
   components?: ComponentsStatus;
   /**
    * Latest observations: Reconciled, Ready, Progressing, Degraded, DrainSafe.
@@ -340,9 +346,59 @@ export interface RevisionStatus {
    */
   ready?: boolean;
   /**
-   * true when some pod or namespace still refers to the revision.
+   * true when the default tag points to the revision, or some pod runs its proxy, or some namespace is labelled for it.
    */
   inUse?: boolean;
+  /**
+   * For an older revision in use, one thing that uses it (a namespace labelled for it, or a pod running its proxy): what to move before it can be removed.
+   */
+  usedBy?: string;
+  /**
+   * When an older revision stopped being in use; it is removed inactiveRevisionDeletionGracePeriodSeconds later unless it is used again.
+   */
+  inactiveSince?: string;
+}
+/**
+ * The component being rolled out, at install or upgrade; absent once every component has rolled out.
+ */
+export interface RolloutStatus {
+  /**
+   * controlPlane, cni, ztunnel or gateways.
+   */
+  component: string;
+  /**
+   * When the component started rolling out; past progressDeadlineSeconds the installation is Degraded.
+   */
+  startedAt: string;
+}
+/**
+ * Restarts of injected workloads onto the current proxy version (spec.updateStrategy.workloads.restart).
+ */
+export interface MigrationStatus {
+  /**
+   * Istio version the workloads are moved to.
+   */
+  version: string;
+  /**
+   * Workloads restarted for this version so far.
+   */
+  restarted?: number;
+  /**
+   * Workloads still running an older proxy that wait for their batch.
+   */
+  pending?: number;
+  /**
+   * The current batch, as Kind namespace/name.
+   */
+  restarting?: string[];
+  /**
+   * Workloads that are not restarted because a PodDisruptionBudget allows no disruption now, with the budget's name.
+   */
+  blocked?: string[];
+  /**
+   * When the last batch finished; the next starts pauseBetweenBatches later.
+   */
+  lastBatchCompletedAt?: string;
 }
 /**
  * Replica counts per component.
