@@ -210,10 +210,18 @@ Upgrades('InPlace 1.29.8 → 1.30.3: control plane, istio-cni, ztunnel, gateways
 
 Upgrades('a refused version changes nothing: CEL refuses skews at kubectl, the operator refuses what is not in the catalogue', async () => {
   const before = await getMesh(inPlace);
+  // Spec changes bump generation where objects have one; status updates by controllers must not count.
   const owned = async () =>
-    (await Promise.all(OWNED_KINDS.map((k) => client.list(k.apiVersion, k.kind, `${LABELS.installation}=${inPlace}`))))
+    (
+      await Promise.all(
+        OWNED_KINDS.map(async (k) =>
+          (await client.list(k.apiVersion, k.kind, `${LABELS.installation}=${inPlace}`)).map(
+            (o) => `${k.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name} ${o.metadata?.generation ?? o.metadata?.resourceVersion}`,
+          ),
+        ),
+      )
+    )
       .flat()
-      .map((o) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name} ${o.metadata?.resourceVersion}`)
       .sort();
   const objects = await owned();
 
