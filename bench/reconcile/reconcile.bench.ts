@@ -19,6 +19,9 @@ const profile = process.argv[3] ?? 'default';
 const kubeConfig = loadKubeConfig();
 const client = new KubeClient(kubeConfig);
 
+/** Counted apart: a namespace may pre-exist, and Istio's CRDs are shared by every installation. */
+const SHARED_OR_USERS = new Set(['Namespace', 'CustomResourceDefinition']);
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -35,7 +38,7 @@ async function reconcileCount(probeUrl: string): Promise<number> {
 }
 
 async function ownedCount(name: string): Promise<number> {
-  const lists = await Promise.all(OWNED_KINDS.filter((k) => k.kind !== 'Namespace').map((k) => client.list(k.apiVersion, k.kind, `${LABELS.installation}=${name}`)));
+  const lists = await Promise.all(OWNED_KINDS.filter((k) => !SHARED_OR_USERS.has(k.kind)).map((k) => client.list(k.apiVersion, k.kind, `${LABELS.installation}=${name}`)));
   return lists.flat().length;
 }
 
@@ -52,7 +55,7 @@ for (let i = 0; i < iterations; i++) {
   const expected = renderMeshInstallation(mesh, {
     operatorNamespace: 'meshloom-system',
     injector: { clientConfig: { url: 'https://127.0.0.1' }, failurePolicy: 'Fail' },
-  }).flatMap((c) => c.objects).filter((o) => o.kind !== 'Namespace').length; // a namespace may pre-exist
+  }).flatMap((c) => c.objects).filter((o) => !SHARED_OR_USERS.has(o.kind)).length;
   const reconcilesBefore = await reconcileCount(operator.probeUrl);
   const since = new Date();
   const started = performance.now();
