@@ -19,6 +19,11 @@ export function resources(requirements: ResourceRequirements): k8s.ResourceRequi
   return { requests: quantities(requirements.requests), limits: quantities(requirements.limits) };
 }
 
+/** Istio's charts roll istiod and gateways by surging a full new set first: capacity never drops. */
+export const ISTIO_ROLLING_UPDATE: k8s.DeploymentStrategy = {
+  rollingUpdate: { maxSurge: k8s.IntOrString.fromString('100%'), maxUnavailable: k8s.IntOrString.fromString('25%') },
+};
+
 export function fieldEnv(name: string, fieldPath: string): k8s.EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }

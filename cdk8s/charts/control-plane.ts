@@ -7,7 +7,16 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { LABELS } from '../../operator/api/names.js';
 import type { RenderContext } from '../context.js';
-import { autoscaler, disruptionBudget, fieldEnv, httpProbe, ISTIO_TOKEN_VOLUME, resourceEnv, resources } from './common.js';
+import {
+  autoscaler,
+  disruptionBudget,
+  fieldEnv,
+  httpProbe,
+  ISTIO_ROLLING_UPDATE,
+  ISTIO_TOKEN_VOLUME,
+  resourceEnv,
+  resources,
+} from './common.js';
 
 const ISTIO_API_GROUPS = [
   'config.istio.io',
@@ -137,12 +146,7 @@ class IstiodRevision extends Construct {
       metadata: { name: istiodName, namespace, labels },
       spec: {
         replicas: spec.controlPlane.autoscaling ? undefined : spec.controlPlane.replicas,
-        strategy: {
-          rollingUpdate: {
-            maxSurge: k8s.IntOrString.fromString('100%'),
-            maxUnavailable: k8s.IntOrString.fromString('25%'),
-          },
-        },
+        strategy: ISTIO_ROLLING_UPDATE,
         selector: { matchLabels: selector },
         template: {
           metadata: {

@@ -8,7 +8,16 @@ import { stringify } from 'yaml';
 import { LABELS } from '../../operator/api/names.js';
 import type { ResolvedGateway } from '../../operator/api/profiles.js';
 import type { RenderContext } from '../context.js';
-import { autoscaler, disruptionBudget, fieldEnv, httpProbe, ISTIO_TOKEN_VOLUME, resourceEnv, resources } from './common.js';
+import {
+  autoscaler,
+  disruptionBudget,
+  fieldEnv,
+  httpProbe,
+  ISTIO_ROLLING_UPDATE,
+  ISTIO_TOKEN_VOLUME,
+  resourceEnv,
+  resources,
+} from './common.js';
 
 const STATUS_PORT = 15021;
 
@@ -41,12 +50,7 @@ export class GatewaysChart extends Chart {
       metadata: { name, namespace, labels },
       spec: {
         replicas: gateway.autoscaling ? undefined : gateway.replicas,
-        strategy: {
-          rollingUpdate: {
-            maxSurge: k8s.IntOrString.fromString('100%'),
-            maxUnavailable: k8s.IntOrString.fromString('25%'),
-          },
-        },
+        strategy: ISTIO_ROLLING_UPDATE,
         selector: { matchLabels: selector },
         template: {
           metadata: {
