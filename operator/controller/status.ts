@@ -2,7 +2,7 @@
 // Condition lastTransitionTime only moves when a condition's status flips, so an unchanged world yields a
 // deep-equal status and the reconciler skips the write.
 import type { RevisionRef } from '../../cdk8s/context.js';
-import type { MigrationStatus, RevisionStatus, RolloutStatus } from '../api/v1alpha1/index.js';
+import type { ComponentStatus, Condition, MeshInstallationStatus, MigrationStatus, RevisionStatus } from '../api/v1alpha1/index.js';
 import type { ApplyOutcome } from './apply.js';
 import { migrationUnfinished } from './migration.js';
 import { rolloutProgress, timestamp, type RetainedRevision } from './upgrade.js';
@@ -11,35 +11,10 @@ import type { WorkloadState } from './workloads.js';
 
 export type ConditionType = 'Reconciled' | 'Ready' | 'Progressing' | 'Degraded' | 'DrainSafe';
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration?: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
-
-export interface ComponentCounts {
-  desired?: number;
-  ready?: number;
-  version?: string;
-}
-
-export interface MeshStatus {
-  observedGeneration?: number;
-  version?: string;
-  activeRevision?: string;
-  revisions?: RevisionStatus[];
-  rollout?: RolloutStatus;
-  migration?: MigrationStatus;
-  components?: {
-    controlPlane?: ComponentCounts;
-    nodeTunnel?: ComponentCounts;
-    gateways?: Array<{ name: string; namespace: string; desired?: number; ready?: number }>;
-  };
-  conditions?: Condition[];
-}
+/** The status as stored; its shape is generated from the CRD (operator/api/v1alpha1). */
+export type MeshStatus = MeshInstallationStatus;
+export type { Condition };
+type ComponentCounts = ComponentStatus;
 
 /** Why a reconcile could not apply the spec (Reconciled=False with this reason). */
 export interface ReconcileFailure {
