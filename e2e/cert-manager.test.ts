@@ -11,7 +11,7 @@ import { toCaBundle } from '../webhooks/certificates/pem.js';
 import { webhookSubjectAltNames } from '../webhooks/certificates/self-signed.js';
 import { loadKubeConfig, uniqueName, waitFor } from './harness/cluster.js';
 import { kubectl, kubectlOk } from './harness/kubectl.js';
-import { OPERATOR_NAMESPACE, operatorKubeconfig, startOperator, type RunningOperator } from './harness/operator.js';
+import { applyCrds, OPERATOR_NAMESPACE, operatorKubeconfig, startOperator, type RunningOperator } from './harness/operator.js';
 
 const kubeConfig = loadKubeConfig();
 const client = new KubeClient(kubeConfig);
@@ -39,6 +39,7 @@ CertManager.after(async () => {
 });
 
 CertManager('the operator applies typed Issuer/Certificate objects and serves what cert-manager issues', async () => {
+  await applyCrds(kubeConfig);
   for (const crd of [certManagerCrd('Issuer', 'issuers'), certManagerCrd('Certificate', 'certificates')]) await client.apply(crd);
   kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'secret', SECRET, '--ignore-not-found']);
   operator = await startOperator(await operatorKubeconfig(kubeConfig), ['--certificates=CertManager'], { waitReady: false });
