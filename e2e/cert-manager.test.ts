@@ -67,7 +67,22 @@ CertManager('the operator applies typed Issuer/Certificate objects and serves wh
   await operator.ready();
 
   const name = uniqueName('certmgr');
-  kubectlOk(['apply', '-f', '-'], `apiVersion: ${GROUP}/${VERSION}\nkind: MeshInstallation\nmetadata:\n  name: ${name}\nspec:\n  version: 1.30.3\n  profile: minimal\n  namespace: ${uniqueName('istio-cm')}\n  injection:\n    enabled: true\n`);
+  const mesh = (meshName: string, provider: string) =>
+    `apiVersion: ${GROUP}/${VERSION}\nkind: MeshInstallation\nmetadata:\n  name: ${meshName}\nspec:\n  version: 1.30.3\n  profile: minimal\n  namespace: ${uniqueName('istio-cm')}\n  injection:\n    enabled: true\n  certificates:\n    provider: ${provider}\n${provider === 'CertManager' ? '    issuerRef: { kind: Issuer, name: meshloom-webhook-ca }\n' : ''}`;
+  // The webhook has one certificate for every installation: an installation asking for another provider is refused.
+  const mismatched = uniqueName('selfsigned');
+  kubectlOk(['apply', '-f', '-'], mesh(mismatched, 'SelfSigned'));
+  const refused = await waitFor(
+    async () => {
+      const m = await client.getClusterObject<{ status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }>(GROUP, VERSION, PLURAL, mismatched);
+      return m?.status?.conditions?.find((c) => c.type === 'Reconciled' && c.reason === 'CertificateProviderMismatch');
+    },
+    { timeoutMs: 30_000, description: `${mismatched} Reconciled=False CertificateProviderMismatch` },
+  );
+  assert.match(refused.message, /--certificates=SelfSigned/);
+  kubectl(['delete', 'meshinstallation', mismatched, '--wait=true', '--timeout=30s']);
+
+  kubectlOk(['apply', '-f', '-'], mesh(name, 'CertManager'));
   await waitFor(
     async () => {
       const mesh = await client.getClusterObject<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(GROUP, VERSION, PLURAL, name);

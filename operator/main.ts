@@ -106,6 +106,7 @@ export async function main(argv: string[]): Promise<void> {
     metrics,
     now: () => new Date(),
     injectedVersion: installations.injectedVersion,
+    certificateProvider: provider,
     renderEnvironment: () => ({
       operatorNamespace: namespace,
       injector: { clientConfig, caBundle, failurePolicy: endpointVerified ? 'Fail' : 'Ignore' },

@@ -39,6 +39,8 @@ export interface Context {
    * when it serves none): workload migration restarts only what would come back on a newer proxy.
    */
   injectedVersion: (installation: string, revision: string) => string | undefined;
+  /** How this operator's webhook server gets its certificate (`--certificates`): one for every installation. */
+  certificateProvider: 'SelfSigned' | 'CertManager';
   now: () => Date;
 }
 
@@ -71,6 +73,14 @@ export async function reconcile(name: string, ctx: Context): Promise<ReconcileRe
   const refusal = checkVersionPolicy({ version: spec.version, strategy: spec.updateStrategy.type, running: runningVersions(previous) });
   if (refusal) {
     failure = { reason: refusal.rule, message: refusal.message };
+  } else if (spec.certificates.provider !== ctx.certificateProvider) {
+    failure = {
+      reason: 'CertificateProviderMismatch',
+      message:
+        `spec.certificates.provider is ${spec.certificates.provider}, but this operator serves the injection webhook ` +
+        `with ${ctx.certificateProvider} certificates (one webhook server, one certificate, for every installation); ` +
+        `set spec.certificates.provider: ${ctx.certificateProvider}, or run the operator with --certificates=${spec.certificates.provider}`,
+    };
   } else {
     try {
       rollout = await rollOut(mesh, spec, target, previous, now, { ...ctx, log });

@@ -18,7 +18,7 @@ type ComponentCounts = ComponentStatus;
 
 /** Why a reconcile could not apply the spec (Reconciled=False with this reason). */
 export interface ReconcileFailure {
-  reason: 'OwnershipConflict' | 'InvalidSpec' | 'ApplyFailed' | VersionRule;
+  reason: 'OwnershipConflict' | 'InvalidSpec' | 'ApplyFailed' | 'CertificateProviderMismatch' | VersionRule;
   message: string;
 }
 
