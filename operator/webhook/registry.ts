@@ -3,20 +3,22 @@
 // nativeSidecars: Auto, which Istio turns on only when every kubelet is 1.33 or newer).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { DEFAULT_REVISION, renderContext, targetRevision } from '../../cdk8s/context.js';
+import { DEFAULT_REVISION, targetRevision } from '../../cdk8s/context.js';
 import { resolveSpec } from '../api/profiles.js';
 import type { MeshInstallation } from '../api/v1alpha1/index.js';
 import type { InjectionSettings } from '../../webhooks/admission.js';
-import { injectionConfigForMesh, type NativeSidecarSetting, type NodeKubelet } from '../../webhooks/inject/index.js';
+import { injectionConfigForMesh, type NodeKubelet } from '../../webhooks/inject/index.js';
 
 export class InjectionRegistry {
   readonly #meshes = new Map<string, MeshInstallation>();
+  readonly #settings = new Map<string, InjectionSettings | undefined>();
   readonly #nodes: k8s.Informer<k8s.V1Node> & k8s.ObjectCache<k8s.V1Node>;
   #synced = false;
 
   constructor(kubeConfig: k8s.KubeConfig, private readonly log: Logger) {
     const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.#nodes = k8s.makeInformer(kubeConfig, '/api/v1/nodes', () => core.listNode());
+    this.#nodes.on(k8s.CHANGE, () => this.#settings.clear());
     this.#nodes.on(k8s.ERROR, (err) => {
       if ((err as Error | undefined)?.name === 'AbortError') return;
       this.log.warn({ err }, 'Node watch failed; restarting');
@@ -40,6 +42,7 @@ export class InjectionRegistry {
   update(name: string, object: Record<string, unknown> | undefined): void {
     if (object) this.#meshes.set(name, object as unknown as MeshInstallation);
     else this.#meshes.delete(name);
+    this.#settings.clear();
   }
 
   names(): string[] {
@@ -69,29 +72,29 @@ export class InjectionRegistry {
     }
   };
 
-  /** Injection settings for a webhook path, or undefined when no installation serves that revision. */
+  /**
+   * Injection settings for a webhook path, or undefined when no installation serves that revision. Computed once
+   * per (installation, revision) and kept until the installation or a node changes: admission is the hot path.
+   */
   readonly resolve = (installation: string, revision: string): InjectionSettings | undefined => {
+    const key = `${installation}/${revision}`;
+    if (!this.#settings.has(key)) this.#settings.set(key, this.#compute(installation, revision));
+    return this.#settings.get(key);
+  };
+
+  #compute(installation: string, revision: string): InjectionSettings | undefined {
     const mesh = this.#meshes.get(installation);
     const version = this.injectedVersion(installation, revision);
     if (!mesh || version === undefined) return undefined;
-    let context: ReturnType<typeof renderContext>;
+    let spec: ReturnType<typeof resolveSpec>;
+    let config: InjectionSettings['config'];
     try {
-      context = renderContext(mesh, { name: revision, version });
+      spec = resolveSpec(mesh.spec);
+      config = injectionConfigForMesh({ ...mesh.spec, version }, { revision: revision === DEFAULT_REVISION ? '' : revision, nodes: this.nodeKubelets() });
     } catch {
       return undefined; // a version outside the catalogue: the reconciler reports it; nothing to inject with
     }
-    const spec = context.spec;
     if (!spec.injection.enabled) return undefined;
-    // Proxies of a named revision talk to that revision's istiod, as Istio's per-revision mesh config says.
-    const config = injectionConfigForMesh({ ...mesh.spec, version }, { revision: revision === DEFAULT_REVISION ? '' : revision });
-    config.mesh = { ...config.mesh, defaultConfig: { ...config.mesh.defaultConfig, discoveryAddress: context.istiodAddress } };
-    config.nativeSidecars = this.nativeSidecars(spec.injection.nativeSidecars);
     return { config, drain: { policy: spec.injection.gracePeriodPolicy, defaultDrain: spec.injection.drainDuration } };
-  };
-
-  private nativeSidecars(setting: string | undefined): NativeSidecarSetting {
-    if (setting === 'Enabled') return true;
-    if (setting === 'Disabled') return false;
-    return { mode: 'auto', nodes: this.nodeKubelets() };
   }
 }

@@ -42,6 +42,7 @@ test('RevisionBased installs inject for the version’s revision unless told oth
   const spec = { version: '1.30.3', updateStrategy: { type: 'RevisionBased' as const } };
   assert.is(injectionConfigForMesh(spec).revision, '1-30-3');
   assert.is(injectionConfigForMesh(spec, { revision: 'canary' }).revision, 'canary');
+  assert.is(injectionConfigForMesh(spec).mesh.defaultConfig.discoveryAddress, 'istiod-1-30-3.istio-system.svc:15012', 'a revision talks to its own istiod');
 });
 
 test('a version outside the catalogue is refused', () => {

@@ -28,19 +28,22 @@ export function injectionConfigForMesh(spec: MeshInstallationSpec, options: Mesh
   const resolved = resolveSpec(spec);
   const entry = catalogueEntry(resolved.version);
   const defaults = defaultInjectionConfig();
+  const revision = options.revision ?? (resolved.updateStrategy.type === 'RevisionBased' ? revisionName(resolved.version) : '');
+  // A named revision's proxies talk to that revision's istiod (`istiod-<rev>`), as Istio's per-revision mesh config says.
+  const istiod = revision ? `istiod-${revision}` : 'istiod';
   return {
     ...defaults,
     hub: resolved.hub ?? DEFAULT_HUB,
     tag: entry.tag,
     istioNamespace: resolved.namespace,
-    revision: options.revision ?? (resolved.updateStrategy.type === 'RevisionBased' ? revisionName(resolved.version) : ''),
+    revision,
     nativeSidecars: nativeSidecars(resolved.injection.nativeSidecars, options.nodes),
     mesh: {
       ...defaults.mesh,
       trustDomain: resolved.meshConfig.trustDomain,
       defaultConfig: {
         ...defaults.mesh.defaultConfig,
-        discoveryAddress: `istiod.${resolved.namespace}.svc:15012`,
+        discoveryAddress: `${istiod}.${resolved.namespace}.svc:15012`,
         terminationDrainDuration: resolved.injection.drainDuration,
       },
     },
