@@ -2,7 +2,6 @@
 // injector chart's MutatingWebhookConfiguration (Istio's selector table) through a `url:` clientConfig, and
 // assertions on the pods the API server stores. The configuration is narrowed to this run's namespaces with
 // an extra namespace label, so nothing else on the cluster is intercepted even while failurePolicy is Fail.
-import { execFile } from 'node:child_process';
 import {
   AdmissionregistrationV1Api,
   CoreV1Api,
@@ -25,8 +24,8 @@ import { webhookSubjectAltNames } from '../webhooks/certificates/self-signed.js'
 import type { GracePeriodPolicy } from '../webhooks/drain.js';
 import { defaultInjectionConfig } from '../webhooks/inject/index.js';
 import { WebhookServer } from '../webhooks/server.js';
-import { kubeconfigPath, loadKubeConfig, uniqueName, waitFor } from './harness/cluster.js';
-import { kubectlBinary, type KubectlResult } from './harness/kubectl.js';
+import { loadKubeConfig, uniqueName, waitFor } from './harness/cluster.js';
+import { kubectlAsync } from './harness/kubectl.js';
 
 const kubeConfig = loadKubeConfig();
 const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -45,18 +44,9 @@ const names = webhookSubjectAltNames('meshloom-webhook', 'meshloom-system');
 const validity = () => ({ now: new Date(), days: 30 });
 const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 
-/**
- * kubectl, for what users see (warnings, denial messages). Asynchronous: the webhook server runs in this
- * process, and the harness's synchronous kubectl would block the event loop that has to answer the call.
- */
-function kubectl(args: string[], input?: string): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const child = execFile(kubectlBinary(), ['--kubeconfig', kubeconfigPath(), ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(input);
-  });
-}
+// kubectl, for what users see (warnings, denial messages); asynchronous, because the webhook server runs in
+// this process and has to answer the API server while kubectl waits.
+const kubectl = kubectlAsync;
 
 let policy: GracePeriodPolicy = 'Adjust';
 const resolveSettings = (name: string, revision: string): InjectionSettings | undefined =>
